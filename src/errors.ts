@@ -40,7 +40,23 @@ export interface ConfigProblem {
   /** Dotted path of the key, e.g. `clusters.lab.api.tokenSecret`. */
   path: string;
   message: string;
+  /** Stable kind of problem for tests and tooling (see ConfigProblemCode); the message is prose. */
+  code?: ConfigProblemCode;
 }
+
+export type ConfigProblemCode =
+  | "yaml-syntax" // the YAML does not parse (incl. duplicate keys: "duplicate-key")
+  | "duplicate-key"
+  | "unknown-key" // a key the schema does not know (usually a typo; the message suggests the closest one)
+  | "invalid" // a value the schema rejects (wrong type, range, format …)
+  | "missing-env" // a ${VAR} reference to an unset environment variable
+  | "bad-reference" // a malformed ${…} reference
+  | "secret-conflict" // both `x` and `xFile` given
+  | "file-unreadable" // a `*File` or the config/profile file itself cannot be read
+  | "bad-profile-name" // a profile file name that is not a slug
+  | "unknown-cluster" // a profile names a cluster that is not in `clusters`
+  | "unknown-profile" // slack.bindings names a profile that does not exist
+  | "vmid-overlap"; // two profiles on the same cluster have overlapping `auto` VMID ranges
 
 export function formatConfigProblem(p: ConfigProblem): string {
   const where = p.line !== undefined ? `${p.file}:${p.line}` : p.file;
@@ -94,6 +110,8 @@ export class PveError extends ChatOpsError {
   readonly path: string | undefined;
   readonly cluster: string | undefined;
   readonly upid: string | undefined;
+  /** For failed tasks: the last lines of the task log. */
+  logTail: string[] | undefined;
 
   constructor(init: {
     kind: PveErrorKind;
@@ -106,6 +124,7 @@ export class PveError extends ChatOpsError {
     path?: string | undefined;
     cluster?: string | undefined;
     upid?: string | undefined;
+    logTail?: string[] | undefined;
     cause?: unknown;
   }) {
     const where = init.method && init.path ? `${init.method} ${init.path}: ` : "";
@@ -127,6 +146,7 @@ export class PveError extends ChatOpsError {
     this.path = init.path;
     this.cluster = init.cluster;
     this.upid = init.upid;
+    this.logTail = init.logTail;
   }
 
   override userMessage(): string {

@@ -8,6 +8,31 @@ import { Secret } from "../secret.js";
 
 const secret = z.string().min(1, "must not be empty").transform((s) => new Secret(s));
 
+/**
+ * A secret that goes into an HTTP header (`Authorization: PVEAPIToken=<id>=<secret>`): printable ASCII without
+ * spaces, so a value with a newline cannot inject a header. The messages never repeat the value.
+ */
+const headerSecret = z
+  .string()
+  .min(1, "must not be empty")
+  .max(512, "is longer than 512 characters")
+  .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces or control characters")
+  .transform((s) => new Secret(s));
+
+/** An OpenSSH/PEM private key, read by the loader from `privateKeyFile`. */
+const privateKeySecret = z
+  .string()
+  .regex(/^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/, "is not a PEM/OpenSSH private key")
+  .transform((s) => new Secret(s));
+
+/**
+ * Keys whose value is a secret. The loader accepts each also as `<key>File: /path` (the file's content, trailing
+ * newline trimmed) and never repeats their values in an error.
+ */
+export const SECRET_KEYS: readonly string[] = ["tokenSecret", "privateKey", "botToken", "appToken", "signingSecret"];
+/** Keys the loader fills from a sibling `<key>File` although they are not secret. */
+export const FILE_CONTENT_KEYS: readonly string[] = ["knownHosts"];
+
 /** "500-8999" → { min: 500, max: 8999 }. Proxmox VMIDs are 100 … 999999999. */
 export const vmidRangeSchema = z
   .string()
@@ -41,7 +66,10 @@ export const apiConfigSchema = z
     tokenId: z
       .string()
       .regex(/^[^\s@!]+@[^\s@!]+![A-Za-z][A-Za-z0-9._-]*$/, 'expected a token ID like "chatops@pve!bot"'),
-    tokenSecret: secret,
+    /** The token's secret (a UUID). Or `tokenSecretFile: /path`; the loader fills tokenSecret from it. */
+    tokenSecret: headerSecret,
+    /** Path of a file holding tokenSecret (absolute after loading). */
+    tokenSecretFile: z.string().min(1).optional(),
     fingerprint: fingerprint.optional(),
     /** Path of a PEM file with the CA that signed the cluster's certificates. */
     ca: z.string().min(1).optional(),
@@ -65,10 +93,18 @@ export const apiConfigSchema = z
 export type ApiConfig = z.output<typeof apiConfigSchema>;
 
 export const sshConfigSchema = z.strictObject({
+  /** SSH host; default: the host of the cluster's first API endpoint. */
+  host: z.string().min(1).optional(),
   user: z.string().min(1).default("root"),
   port: z.int().min(1).max(65535).default(22),
+  /** Path of the private key (absolute after loading). */
   privateKeyFile: z.string().min(1),
+  /** The key itself: filled by the loader from privateKeyFile, never written in the file. */
+  privateKey: privateKeySecret,
+  /** Path of an OpenSSH known_hosts file pinning the node's host key (absolute after loading). */
   knownHostsFile: z.string().min(1),
+  /** Content of knownHostsFile: filled by the loader. */
+  knownHosts: z.string(),
 });
 export type SshConfig = z.output<typeof sshConfigSchema>;
 
@@ -83,6 +119,13 @@ export const slackConfigSchema = z.strictObject({
   admins: z.array(z.string().regex(/^[UW][A-Z0-9]+$/, "expected a Slack user ID like U0ADMIN")).default([]),
   /** Channel ID → profile name, bindings that come from the config (the store adds more). */
   bindings: z.record(z.string().regex(/^[CDG][A-Z0-9]+$/, "expected a Slack channel ID"), z.string()).default({}),
+  /** Optional: Slack credentials from the config (else from the environment). Each also as `<key>File`. */
+  botToken: headerSecret.optional(),
+  botTokenFile: z.string().min(1).optional(),
+  appToken: headerSecret.optional(),
+  appTokenFile: z.string().min(1).optional(),
+  signingSecret: headerSecret.optional(),
+  signingSecretFile: z.string().min(1).optional(),
 });
 export type SlackConfig = z.output<typeof slackConfigSchema>;
 
@@ -130,9 +173,11 @@ export const readinessSchema = z.strictObject({
   sshTimeoutSec: z.int().positive().default(180),
   /** Also complete an SSH handshake, not only a TCP connect to port 22. */
   sshHandshake: z.boolean().default(false),
+  /** Port probed for SSH readiness (22 on real guests; the simulator's guests may listen elsewhere). */
+  sshPort: z.int().min(1).max(65535).default(22),
 });
 
-const defaultReadiness = { agentTimeoutSec: 300, ipTimeoutSec: 300, sshTimeoutSec: 180, sshHandshake: false };
+const defaultReadiness = { agentTimeoutSec: 300, ipTimeoutSec: 300, sshTimeoutSec: 180, sshHandshake: false, sshPort: 22 };
 
 export const profileSchema = z
   .strictObject({
