@@ -407,6 +407,20 @@ export function defineStoreContract(backend: StoreBackend): void {
     );
   });
 
+  it("finishes a job and records its final event together, or neither", async () => {
+    const job = await submit();
+    await store.claimNextJob("owner", 60_000);
+    await store.appendEvent(job.id, "started");
+    // A runner that lost the lease changes nothing: no state change and no event.
+    await expect(store.finishJobWithEvent(job.id, "intruder", { state: "succeeded" }, "succeeded")).rejects.toBeInstanceOf(LeaseLost);
+    expect((await store.listEvents(job.id)).map((e) => e.type)).toEqual(["started"]);
+    expect((await store.getJob(job.id))?.state).toBe("running");
+    const { job: done, event } = await store.finishJobWithEvent(job.id, "owner", { state: "succeeded", result: { vmid: 5 } }, "succeeded", { vmid: 5 });
+    expect(done.state).toBe("succeeded");
+    expect(event).toMatchObject({ jobId: job.id, seq: 2, type: "succeeded", data: { vmid: 5 } });
+    expect((await store.listEvents(job.id)).map((e) => e.type)).toEqual(["started", "succeeded"]);
+  });
+
   it("releases a job back to the queue or parks it for approval", async () => {
     const job = await submit();
     await store.claimNextJob("a", 60_000);

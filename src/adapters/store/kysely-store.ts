@@ -542,28 +542,60 @@ export class KyselyStore implements Store {
 
   // Events ----------------------------------------------------------------------------------------------------------
 
+  async finishJobWithEvent(jobId: string, owner: string, outcome: JobOutcome, type: string, data: JsonValue = null): Promise<{ job: Job; event: JobEvent }> {
+    // The job's end and its final event commit together: a crash can never leave a finished job whose history
+    // lacks its last line (the runner would never claim a finished job again to add it).
+    const done = await this.#db.transaction().execute(async (trx) => {
+      const now = this.#nowMs();
+      const row = await trx
+        .updateTable("jobs")
+        .set({
+          state: outcome.state,
+          error: outcome.state === "succeeded" ? null : jsonText(outcome.error),
+          ...(outcome.result !== undefined ? { result: nullableJsonText(outcome.result) } : {}),
+          lease_expires_at: null,
+          updated_at: now,
+          finished_at: now,
+        })
+        .where("id", "=", jobId)
+        .where("lease_owner", "=", owner)
+        .where("state", "=", "running")
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined; // diagnosed below, outside the transaction (SQLite has one connection)
+      const event = toEvent(await this.#insertEvent(trx, jobId, type, data, now));
+      return { job: toJob(row), event };
+    });
+    if (!done) throw await this.#leaseFailure(jobId, owner);
+    return done;
+  }
+
+  /** One statement computes the next seq and inserts the event. */
+  #insertEvent(db: Kysely<StoreDatabase>, jobId: string, type: string, data: JsonValue, at: number) {
+    // Values are cast because PostgreSQL types bare parameters in a SELECT list as text (and jsonb/bigint need
+    // their own type).
+    return db
+      .insertInto("job_events")
+      .columns(["job_id", "seq", "at", "type", "data"])
+      .expression((eb) =>
+        eb
+          .selectFrom("job_events")
+          .select([
+            sql<string>`cast(${jobId} as text)`.as("job_id"),
+            sql<number>`coalesce(max(seq), 0) + 1`.as("seq"),
+            sql<number>`cast(${at} as bigint)`.as("at"),
+            sql<string>`cast(${type} as text)`.as("type"),
+            sql<string>`cast(${jsonText(data)} as ${sql.raw(this.#traits.jsonType)})`.as("data"),
+          ])
+          .where("job_id", "=", jobId),
+      )
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
   async appendEvent(jobId: string, type: string, data: JsonValue = null): Promise<JobEvent> {
     const at = this.#nowMs();
-    // One statement computes the next seq and inserts it. Values are cast because PostgreSQL types bare
-    // parameters in a SELECT list as text (and jsonb/bigint need their own type).
-    const insert = (db: Kysely<StoreDatabase>) =>
-      db
-        .insertInto("job_events")
-        .columns(["job_id", "seq", "at", "type", "data"])
-        .expression((eb) =>
-          eb
-            .selectFrom("job_events")
-            .select([
-              sql<string>`cast(${jobId} as text)`.as("job_id"),
-              sql<number>`coalesce(max(seq), 0) + 1`.as("seq"),
-              sql<number>`cast(${at} as bigint)`.as("at"),
-              sql<string>`cast(${type} as text)`.as("type"),
-              sql<string>`cast(${jsonText(data)} as ${sql.raw(this.#traits.jsonType)})`.as("data"),
-            ])
-            .where("job_id", "=", jobId),
-        )
-        .returningAll()
-        .executeTakeFirstOrThrow();
+    const insert = (db: Kysely<StoreDatabase>) => this.#insertEvent(db, jobId, type, data, at);
     try {
       if (!this.#traits.hasRowLocks) return toEvent(await insert(this.#db)); // SQLite: one writer at a time.
       // PostgreSQL: concurrent appenders would read the same max(seq). Lock the job row first (NO KEY UPDATE

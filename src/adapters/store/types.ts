@@ -302,6 +302,8 @@ export interface Store {
   updateJob(jobId: string, owner: string, patch: JobPatch): Promise<Job>;
   /** Ends a running job and drops its lease; throws LeaseLost unless `owner` holds it. */
   finishJob(jobId: string, owner: string, outcome: JobOutcome): Promise<Job>;
+  /** `finishJob` and the job's final event in one transaction (no finished job without its last event). */
+  finishJobWithEvent(jobId: string, owner: string, outcome: JobOutcome, type: string, data?: JsonValue): Promise<{ job: Job; event: JobEvent }>;
   /**
    * Gives a running job back without finishing it: `queued` (another runner may take it at once, e.g. on a
    * graceful shutdown) or `awaiting-approval` (parked until `resumeAwaitingJob`). Throws LeaseLost.
