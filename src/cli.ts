@@ -12,6 +12,7 @@ type SubcommandModule = { run(argv: string[], io: CliIo): Promise<number>; summa
 const SUBCOMMANDS: Record<string, () => Promise<SubcommandModule>> = {
   check: () => import("./cli/check.js"),
   sim: () => import("./cli/sim.js"),
+  serve: () => import("./cli/serve.js"),
 };
 
 function usage(): string {
