@@ -14,7 +14,7 @@ import { openStore } from "../src/adapters/store/index.js";
 import { JobRunner } from "../src/jobs/runner.js";
 import { createSlackApp } from "../src/transport/slack/app.js";
 import { startPveEnv } from "../test/support/pve-env.js";
-import { startSlackStandIn, type SlackStandIn } from "../test/support/slack/index.js";
+import { startSlackStandIn, type SlackStandIn } from "../src/devkit/slack/index.js";
 
 const SECRET = "bench-signing-secret";
 const CONCURRENT = 200;

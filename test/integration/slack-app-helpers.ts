@@ -8,7 +8,7 @@ import type { Job, Store } from "../../src/adapters/store/types.js";
 import { JobRunner } from "../../src/jobs/runner.js";
 import { createSlackApp, type SlackApp } from "../../src/transport/slack/app.js";
 import { startPveEnv, type PveEnv } from "../support/pve-env.js";
-import { DEFAULT_USERS, SlackDriver, startSlackStandIn, type SlackStandIn, type StoredMessage } from "../support/slack/index.js";
+import { DEFAULT_USERS, SlackDriver, startSlackStandIn, type SlackStandIn, type StoredMessage } from "../../src/devkit/slack/index.js";
 
 export const SIGNING_SECRET = "test-signing-secret-slack-app";
 export const CHANNELS = ["C0OPS", "C0GENERAL", "C0PAR", "C0STORM", "C0REST", "C0POWER"].map((id) => ({ id, name: id.slice(2).toLowerCase() }));

@@ -5,7 +5,7 @@ import type { Store } from "../../src/adapters/store/types.js";
 import { JobRunner } from "../../src/jobs/runner.js";
 import { createSlackApp, type SlackApp } from "../../src/transport/slack/app.js";
 import { startPveEnv, type PveEnv } from "../support/pve-env.js";
-import { SlackDriver, startSlackStandIn, type SlackStandIn } from "../support/slack/index.js";
+import { SlackDriver, startSlackStandIn, type SlackStandIn } from "../../src/devkit/slack/index.js";
 import { blockText, PERMISSIONS, settle, threadTexts } from "./slack-app-helpers.js";
 
 describe("Slack app over Socket Mode", () => {

@@ -4,7 +4,7 @@
  * progress thread (success and failure), a redelivered command and forged/stale requests.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { StoredEphemeral } from "../support/slack/index.js";
+import type { StoredEphemeral } from "../../src/devkit/slack/index.js";
 import { blockText, latestJob, postSigned, settle, startAppEnv, threadTexts, type AppEnv } from "./slack-app-helpers.js";
 
 describe("Slack app (HTTP receiver) against the stand-in and the simulator", () => {

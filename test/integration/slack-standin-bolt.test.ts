@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { App, LogLevel, type SlashCommand } from "@slack/bolt";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { SlackDriver, startSlackStandIn, type SlackStandIn } from "../support/slack/index.js";
+import { SlackDriver, startSlackStandIn, type SlackStandIn } from "../../src/devkit/slack/index.js";
 
 const SIGNING_SECRET = "standin-signing-secret";
 

@@ -1,6 +1,6 @@
 import { App, LogLevel, SocketModeReceiver } from "@slack/bolt";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { SlackDriver, startSlackStandIn, type SlackStandIn } from "../support/slack/index.js";
+import { SlackDriver, startSlackStandIn, type SlackStandIn } from "../../src/devkit/slack/index.js";
 
 describe("Slack stand-in Socket Mode link with a real Bolt App", () => {
   let standIn: SlackStandIn;

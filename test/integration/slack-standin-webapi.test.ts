@@ -1,6 +1,6 @@
 import { ErrorCode, LogLevel, WebClient, WebClientEvent, type Logger, type WebAPIPlatformError } from "@slack/web-api";
 import { afterEach, describe, expect, it } from "vitest";
-import { ManualClock, SlackDriver, startSlackStandIn, type SlackStandIn, type SlackStandInOptions } from "../support/slack/index.js";
+import { ManualClock, SlackDriver, startSlackStandIn, type SlackStandIn, type SlackStandInOptions } from "../../src/devkit/slack/index.js";
 
 const running: SlackStandIn[] = [];
 afterEach(async () => {

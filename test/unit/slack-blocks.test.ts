@@ -4,7 +4,7 @@ import type { MessageBlock } from "../../src/commands/message.js";
 import { PermissionDenied, UsageError, PveError } from "../../src/errors.js";
 import { errorReply } from "../../src/transport/render-error.js";
 import { renderBlocks, renderMessages, SLACK_LIMITS, splitText } from "../../src/transport/slack/blocks.js";
-import { validateMessageBlocks, formatProblem } from "../support/slack/index.js";
+import { validateMessageBlocks, formatProblem } from "../../src/devkit/slack/index.js";
 
 function problems(blocks: unknown[]): string[] {
   return validateMessageBlocks(blocks).map(formatProblem);

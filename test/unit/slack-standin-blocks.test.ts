@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatProblem, validateMessageBlocks, validateView } from "../support/slack/blocks.js";
+import { formatProblem, validateMessageBlocks, validateView } from "../../src/devkit/slack/blocks.js";
 
 const section = (text: string) => ({ type: "section", text: { type: "mrkdwn", text } });
 const button = (over: Record<string, unknown> = {}) => ({

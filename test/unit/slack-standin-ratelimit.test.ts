@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../support/slack/clock.js";
-import { RateLimiter } from "../support/slack/rate-limit.js";
+import { ManualClock } from "../../src/devkit/slack/clock.js";
+import { RateLimiter } from "../../src/devkit/slack/rate-limit.js";
 
 describe("stand-in rate limiter", () => {
   it("lets chat.postMessage burst per channel, then paces it at one per second", () => {
