@@ -94,7 +94,10 @@ interface PlanContext {
 /** Which VMs are templates, for error messages. */
 function templateList(view: ClusterView): string {
   const t = view.guests.filter((g) => g.template && g.type === "qemu");
-  return t.length ? t.map((g) => `${g.vmid} (${g.name} on ${g.node})`).join(", ") : "none";
+  const list = t.length ? t.map((g) => `${g.vmid} (${g.name} on ${g.node})`).join(", ") : "none";
+  // Guests of an offline node are listed without name or template flag (their stats come from that node).
+  const offline = view.nodes.filter((n) => !n.online).map((n) => n.name);
+  return offline.length ? `${list}; node(s) ${offline.join(", ")} are offline and may hold more` : list;
 }
 
 async function listVolumes(ctx: PlanContext, node: string, content: "vztmpl" | "iso"): Promise<string[]> {

@@ -37,6 +37,9 @@ const lxcInterfacesSchema = z
   )
   .nullable();
 
+/** Agent calls block ~3 s while the agent is down; a few overlapping probes notice it coming up sooner. */
+const AGENT_PROBES_IN_FLIGHT = 3;
+
 /** The agent is not up yet: keep waiting. Anything else (no agent configured, VM stopped) is a failure. */
 function agentNotYet(err: unknown): boolean {
   return err instanceof PveError && /guest agent is not running|not running|got timeout/i.test(err.pveMessage) && !/No QEMU guest agent configured/.test(err.pveMessage);
@@ -62,7 +65,7 @@ export function pickIpv4(result: z.infer<typeof qgaInterfacesSchema>["result"], 
 }
 
 export async function waitForAgent(ctx: RunContext, g: { node: string; vmid: number }, timeoutSec: number): Promise<void> {
-  await waitUntil(ctx, { step: "wait-agent", what: "the QEMU guest agent", timeoutMs: timeoutSec * 1000, guest: g.vmid }, async () => {
+  await waitUntil(ctx, { step: "wait-agent", what: "the QEMU guest agent", timeoutMs: timeoutSec * 1000, guest: g.vmid, hedge: AGENT_PROBES_IN_FLIGHT }, async () => {
     try {
       await ctx.client.post(`${guestPath({ ...g, type: "qemu" })}/agent/ping`, {}, ctx.signal ? { signal: ctx.signal } : {});
       return true;
@@ -79,7 +82,7 @@ export async function waitForVmIp(
   mac: string | undefined,
   timeoutSec: number,
 ): Promise<string> {
-  return waitUntil(ctx, { step: "wait-ip", what: "an IPv4 address from the guest agent", timeoutMs: timeoutSec * 1000, guest: g.vmid }, async () => {
+  return waitUntil(ctx, { step: "wait-ip", what: "an IPv4 address from the guest agent", timeoutMs: timeoutSec * 1000, guest: g.vmid, hedge: AGENT_PROBES_IN_FLIGHT }, async () => {
     try {
       const r = await ctx.client.get(`${guestPath({ ...g, type: "qemu" })}/agent/network-get-interfaces`, {}, {
         schema: qgaInterfacesSchema,

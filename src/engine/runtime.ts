@@ -21,7 +21,7 @@ export interface EngineTiming {
 
 export const DEFAULT_TIMING: EngineTiming = {
   pollMinMs: 250,
-  pollMaxMs: 2_000,
+  pollMaxMs: 1_000,
   waitingEventEveryMs: 10_000,
   goneTimeoutMs: 120_000,
   unlockTimeoutMs: 60_000,
@@ -88,9 +88,10 @@ const LOG_TAIL_LINES = 20;
  */
 export async function waitUntil<T>(
   ctx: RunContext,
-  opts: { step: string; what: string; timeoutMs: number; guest?: number },
+  opts: { step: string; what: string; timeoutMs: number; guest?: number; hedge?: number },
   probe: () => Promise<T | undefined>,
 ): Promise<T> {
+  if ((opts.hedge ?? 1) > 1) return waitUntilHedged(ctx, { ...opts, hedge: opts.hedge! }, probe);
   const start = ctx.clock.now();
   let interval = ctx.timing.pollMinMs;
   let lastReport = -Infinity;
@@ -108,5 +109,60 @@ export async function waitUntil<T>(
     }
     await ctx.clock.sleep(Math.min(interval, Math.max(0, opts.timeoutMs - elapsed)), ctx.signal);
     interval = Math.min(ctx.timing.pollMaxMs, Math.round(interval * 1.5));
+  }
+}
+
+/**
+ * Like `waitUntil`, for probes that block while the answer is "not yet": Proxmox's guest-agent calls try
+ * guest-ping for 3 s before failing (qemu-server Agent.pm), so one probe at a time notices a guest up to 3 s
+ * late. Here a new probe starts every poll interval while at most `hedge` are in flight, so the first answer
+ * after the agent comes up arrives within one interval. `hedge` bounds the load on the cluster.
+ */
+async function waitUntilHedged<T>(
+  ctx: RunContext,
+  opts: { step: string; what: string; timeoutMs: number; guest?: number; hedge: number },
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
+  const start = ctx.clock.now();
+  let interval = ctx.timing.pollMinMs;
+  let lastReport = -Infinity;
+  let inFlight = 0;
+  let failure: unknown;
+  let found: { value: T } | undefined;
+  let wake: () => void = () => undefined;
+  const launch = () => {
+    inFlight++;
+    probe().then(
+      (v) => {
+        inFlight--;
+        if (v !== undefined && !found) found = { value: v };
+        wake();
+      },
+      (err: unknown) => {
+        inFlight--;
+        if (failure === undefined) failure = err;
+        wake();
+      },
+    );
+  };
+  for (;;) {
+      throwIfCancelled(ctx.signal);
+      if (found) return found.value;
+      if (failure !== undefined) throw failure;
+      const elapsed = ctx.clock.now() - start;
+      if (elapsed >= opts.timeoutMs) {
+        throw new ReadinessTimeout(`Gave up waiting for ${opts.what} after ${Math.round(elapsed / 1000)} s.`);
+      }
+      if (elapsed - lastReport >= ctx.timing.waitingEventEveryMs) {
+        ctx.emit({ type: "waiting", step: opts.step, what: opts.what, elapsedMs: elapsed, ...(opts.guest !== undefined ? { guest: opts.guest } : {}) });
+        lastReport = elapsed;
+      }
+      if (inFlight < opts.hedge) launch();
+      // Wait for the next interval or for a probe to answer, whichever comes first.
+      await Promise.race([
+        ctx.clock.sleep(Math.min(interval, Math.max(0, opts.timeoutMs - elapsed)), ctx.signal),
+        new Promise<void>((resolve) => (wake = resolve)),
+      ]);
+      interval = Math.min(ctx.timing.pollMaxMs, Math.round(interval * 1.5));
   }
 }

@@ -77,6 +77,9 @@ export interface TaskView {
   status: "running" | "stopped";
   exitstatus: string | undefined;
   log: readonly string[];
+  /** Real wall-clock start and end of the task, ms. */
+  startedMs: number;
+  endedMs: number | undefined;
 }
 
 export interface NodeView {
@@ -180,7 +183,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<PveSi
     };
   }
   function taskView(t: SimTask): TaskView {
-    return { upid: t.upid, node: t.node, type: t.type, id: t.id, user: t.user, status: t.status, exitstatus: t.exitstatus, log: [...t.log] };
+    return { upid: t.upid, node: t.node, type: t.type, id: t.id, user: t.user, status: t.status, exitstatus: t.exitstatus, log: [...t.log], startedMs: t.startedMs, endedMs: t.endedMs };
   }
 
   let closing: Promise<void> | undefined;

@@ -20,6 +20,9 @@ export interface SimTask {
   status: "running" | "stopped";
   exitstatus?: string;
   endtime?: number;
+  /** Real wall-clock start and end in ms (the UPID's seconds are too coarse for benchmarks). */
+  startedMs: number;
+  endedMs?: number;
   log: string[];
   /** Another VMID the task works on (a clone's newid), for fault matching. */
   targetVmid?: number;
@@ -84,6 +87,7 @@ export class TaskManager {
       id: init.id,
       user: init.user,
       status: "running",
+      startedMs: now,
       log: [],
       abort: new AbortController(),
       ...(init.targetVmid !== undefined ? { targetVmid: init.targetVmid } : {}),
@@ -145,7 +149,8 @@ export class TaskManager {
     task.log.push(exitstatus === "OK" ? "TASK OK" : exitstatus.startsWith("WARNINGS: ") ? `TASK ${exitstatus}` : `TASK ERROR: ${exitstatus}`);
     task.status = "stopped";
     task.exitstatus = exitstatus;
-    task.endtime = Math.floor(Date.now() / 1000);
+    task.endedMs = Date.now();
+    task.endtime = Math.floor(task.endedMs / 1000);
     this.onFinish(task);
   }
 

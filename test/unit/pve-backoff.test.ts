@@ -19,8 +19,8 @@ describe("backoffDelayMs", () => {
 
 describe("task poll schedule", () => {
   it("starts at 100 ms and doubles to a 2 s cap", () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 10].map(DEFAULT_TASK_POLL)).toEqual([100, 200, 400, 800, 1600, 2000, 2000, 2000]);
-    expect([0, 1, 2].map(adaptivePollSchedule(1, 2))).toEqual([1, 2, 2]);
+    expect([0, 1, 2, 3, 4, 5, 6, 10].map((n) => Math.round(DEFAULT_TASK_POLL(n)))).toEqual([100, 150, 225, 338, 506, 759, 1000, 1000]);
+    expect([0, 1, 2].map(adaptivePollSchedule(1, 2, 2))).toEqual([1, 2, 2]);
   });
 });
 

@@ -43,11 +43,15 @@ export function backoffDelayMs(retry: number, policy: RetryPolicy, random: () =>
  */
 export type PollSchedule = (n: number) => number;
 
-export function adaptivePollSchedule(initialMs = 100, maxMs = 2_000): PollSchedule {
-  return (n) => Math.min(maxMs, initialMs * 2 ** Math.max(0, n));
+export function adaptivePollSchedule(initialMs = 100, maxMs = 1_000, factor = 1.5): PollSchedule {
+  return (n) => Math.min(maxMs, initialMs * factor ** Math.max(0, n));
 }
 
-export const DEFAULT_TASK_POLL: PollSchedule = adaptivePollSchedule(100, 2_000);
+/**
+ * 100 ms growing by half each poll to a 1 s cap: short tasks (config, start) are seen within ~100-200 ms, long
+ * ones (full clones, migrations) cost one status call a second — about what Proxmox's own web UI does.
+ */
+export const DEFAULT_TASK_POLL: PollSchedule = adaptivePollSchedule(100, 1_000);
 
 /** Waits `ms`, or rejects with Cancelled as soon as `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
