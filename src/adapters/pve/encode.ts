@@ -1,5 +1,5 @@
 /**
- * The Proxmox VE encoding quirks, in one place. Sources are in /work/shared/pve-api/BEHAVIOUR.md (§1, §8, §14);
+ * The Proxmox VE encoding quirks, in one place. Sources are in docs/proxmox-behaviour.md (§1, §8, §14);
  * section numbers below refer to it.
  */
 import type { PveParams } from "./types.js";

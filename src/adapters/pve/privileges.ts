@@ -1,7 +1,7 @@
 /**
  * The Proxmox privileges the bot's API token needs, as data (used by `pve-chatops check` and the README).
  * Each entry is checked against the `permissions` of the endpoints the bot calls, in
- * /work/shared/pve-api/apidata.json (PVE 9.1) and apidata-pve8.4.json; the endpoint is named in `why`.
+ * test/fixtures/pve-api/apidata.json (PVE 9.1) and apidata-pve8.4.json; the endpoint is named in `why`.
  *
  * Layout (least privilege): guests the bot manages live in a pool, so almost everything is granted on
  * `/pool/{pool}` (ACLs on a pool apply to its members); templates may live outside it, so cloning them needs
