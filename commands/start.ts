@@ -1,25 +1,3 @@
-import { z } from "zod";
-import { defineCommand, powerSummaries } from "../src/commands/define.js";
-import { guestRefArg } from "../src/commands/parse.js";
-import { describeTarget } from "../src/engine/ops.js";
+import { definePowerCommand } from "../src/commands/define.js";
 
-export default defineCommand({
-  name: "start",
-  summary: powerSummaries.start,
-  usage: "/pve start <name|vmid>",
-  examples: ["start docker1", "start 512"],
-  permission: ["power", "provision"],
-  needsBinding: true,
-  mutates: true,
-  args: { positionals: [{ name: "target", required: true }], flags: {} },
-  schema: z.object({ target: guestRefArg }),
-  async run(ctx) {
-    const profile = ctx.profile();
-    const { reply } = await ctx.startJob({
-      kind: "power",
-      request: { profile: profile.name, target: ctx.args.target, action: "start" },
-      target: describeTarget(ctx.args.target),
-    });
-    return reply;
-  },
-});
+export default definePowerCommand("start");

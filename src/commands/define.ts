@@ -33,3 +33,27 @@ export const powerSummaries = {
   shutdown: "shut a guest down cleanly (ACPI / init), then stop it",
   reboot: "reboot a running guest",
 } as const;
+
+/** The `/pve start|stop|shutdown|reboot <name|vmid>` commands: one shape, a power job each. */
+export function definePowerCommand(action: keyof typeof powerSummaries) {
+  return defineCommand({
+    name: action,
+    summary: powerSummaries[action],
+    usage: `/pve ${action} <name|vmid>`,
+    examples: [`${action} docker1`, `${action} 512`],
+    permission: ["power", "provision"],
+    needsBinding: true,
+    mutates: true,
+    args: { positionals: [{ name: "target", required: true }], flags: {} },
+    schema: z.object({ target: guestRefArg }),
+    async run(ctx) {
+      const profile = ctx.profile();
+      const { reply } = await ctx.startJob({
+        kind: "power",
+        request: { profile: profile.name, target: ctx.args.target, action },
+        target: describeTarget(ctx.args.target),
+      });
+      return reply;
+    },
+  });
+}

@@ -100,16 +100,20 @@ export async function waitUntil<T>(
     const value = await probe();
     if (value !== undefined) return value;
     const elapsed = ctx.clock.now() - start;
-    if (elapsed >= opts.timeoutMs) {
-      throw new ReadinessTimeout(`Gave up waiting for ${opts.what} after ${Math.round(elapsed / 1000)} s.`);
-    }
-    if (elapsed - lastReport >= ctx.timing.waitingEventEveryMs) {
-      ctx.emit({ type: "waiting", step: opts.step, what: opts.what, elapsedMs: elapsed, ...(opts.guest !== undefined ? { guest: opts.guest } : {}) });
-      lastReport = elapsed;
-    }
+    lastReport = checkWaiting(ctx, opts, elapsed, lastReport);
     await ctx.clock.sleep(Math.min(interval, Math.max(0, opts.timeoutMs - elapsed)), ctx.signal);
     interval = Math.min(ctx.timing.pollMaxMs, Math.round(interval * 1.5));
   }
+}
+
+/** Throws on timeout; reports "waiting …" every `waitingEventEveryMs`. Returns when it last reported. */
+function checkWaiting(ctx: RunContext, opts: { step: string; what: string; timeoutMs: number; guest?: number }, elapsed: number, lastReport: number): number {
+  if (elapsed >= opts.timeoutMs) {
+    throw new ReadinessTimeout(`Gave up waiting for ${opts.what} after ${Math.round(elapsed / 1000)} s.`);
+  }
+  if (elapsed - lastReport < ctx.timing.waitingEventEveryMs) return lastReport;
+  ctx.emit({ type: "waiting", step: opts.step, what: opts.what, elapsedMs: elapsed, ...(opts.guest !== undefined ? { guest: opts.guest } : {}) });
+  return elapsed;
 }
 
 /**
@@ -150,13 +154,7 @@ async function waitUntilHedged<T>(
       if (found) return found.value;
       if (failure !== undefined) throw failure;
       const elapsed = ctx.clock.now() - start;
-      if (elapsed >= opts.timeoutMs) {
-        throw new ReadinessTimeout(`Gave up waiting for ${opts.what} after ${Math.round(elapsed / 1000)} s.`);
-      }
-      if (elapsed - lastReport >= ctx.timing.waitingEventEveryMs) {
-        ctx.emit({ type: "waiting", step: opts.step, what: opts.what, elapsedMs: elapsed, ...(opts.guest !== undefined ? { guest: opts.guest } : {}) });
-        lastReport = elapsed;
-      }
+      lastReport = checkWaiting(ctx, opts, elapsed, lastReport);
       if (inFlight < opts.hedge) launch();
       // Wait for the next interval or for a probe to answer, whichever comes first.
       await Promise.race([

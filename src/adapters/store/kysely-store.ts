@@ -426,8 +426,14 @@ export class KyselyStore implements Store {
   }
 
   async finishJob(jobId: string, owner: string, outcome: JobOutcome): Promise<Job> {
-    const now = this.#nowMs();
-    const row = await this.#db
+    const row = await this.#finishRow(this.#db, jobId, owner, outcome, this.#nowMs());
+    if (!row) throw await this.#leaseFailure(jobId, owner);
+    return toJob(row);
+  }
+
+  /** The guarded UPDATE that ends a running job (undefined when `owner` does not hold it). */
+  #finishRow(db: Kysely<StoreDatabase>, jobId: string, owner: string, outcome: JobOutcome, now: number) {
+    return db
       .updateTable("jobs")
       .set({
         state: outcome.state,
@@ -442,8 +448,6 @@ export class KyselyStore implements Store {
       .where("state", "=", "running")
       .returningAll()
       .executeTakeFirst();
-    if (!row) throw await this.#leaseFailure(jobId, owner);
-    return toJob(row);
   }
 
   async releaseJob(jobId: string, owner: string, next: "queued" | "awaiting-approval"): Promise<Job> {
@@ -547,21 +551,7 @@ export class KyselyStore implements Store {
     // lacks its last line (the runner would never claim a finished job again to add it).
     const done = await this.#db.transaction().execute(async (trx) => {
       const now = this.#nowMs();
-      const row = await trx
-        .updateTable("jobs")
-        .set({
-          state: outcome.state,
-          error: outcome.state === "succeeded" ? null : jsonText(outcome.error),
-          ...(outcome.result !== undefined ? { result: nullableJsonText(outcome.result) } : {}),
-          lease_expires_at: null,
-          updated_at: now,
-          finished_at: now,
-        })
-        .where("id", "=", jobId)
-        .where("lease_owner", "=", owner)
-        .where("state", "=", "running")
-        .returningAll()
-        .executeTakeFirst();
+      const row = await this.#finishRow(trx, jobId, owner, outcome, now);
       if (!row) return undefined; // diagnosed below, outside the transaction (SQLite has one connection)
       const event = toEvent(await this.#insertEvent(trx, jobId, type, data, now));
       return { job: toJob(row), event };
