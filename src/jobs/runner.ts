@@ -221,6 +221,11 @@ export class JobRunner {
           this.#log.error({ err }, "claiming a job failed");
         }
       }
+      if (claimed && this.#running.has(claimed.id)) {
+        // The store never returns a runner's own job (lease_owner differs); should it, never run a job twice.
+        this.#log.error({ jobId: claimed.id }, "claimed a job this runner is already running; ignoring");
+        claimed = undefined;
+      }
       if (claimed) {
         this.#launch(claimed);
         continue;

@@ -3,8 +3,9 @@ import { eventually, startHarness, type SimHarness } from "./sim-helpers.js";
 
 let h: SimHarness;
 beforeAll(async () => {
-  // speed 20 here: the clone worker's config write (the race window of two clones) stays wide enough.
-  h = await startHarness({ speed: 20, durations: { fullClone: 2000, agentBoot: 4000, agentTimeout: 400, statsLag: 2000 } });
+  // speed 20 and slow clone/stats windows: the race window of two clones (clone worker start, 300 ms) and the
+  // "stats not yet" window (400 ms) stay wide enough on a loaded machine.
+  h = await startHarness({ speed: 20, durations: { fullClone: 2000, agentBoot: 4000, agentTimeout: 400, statsLag: 8000, cloneWorkerStart: 6000, linkedClone: 8000 } });
 });
 afterAll(async () => {
   await h?.close();

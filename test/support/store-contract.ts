@@ -407,6 +407,17 @@ export function defineStoreContract(backend: StoreBackend): void {
     );
   });
 
+  it("never hands a runner its own job again, even after its lease ran out", async () => {
+    const job = await submit();
+    expect((await store.claimNextJob("slow-runner", 1_000))?.id).toBe(job.id);
+    clock.advance(5_000); // the runner's heartbeat is late (a blocked event loop), the lease has expired
+    expect(await store.claimNextJob("slow-runner", 1_000)).toBeUndefined();
+    // It can still renew (nobody took it over), and another runner could take it over.
+    await store.heartbeat(job.id, "slow-runner", 1_000);
+    clock.advance(5_000);
+    expect((await store.claimNextJob("other-runner", 1_000))?.id).toBe(job.id);
+  });
+
   it("finishes a job and records its final event together, or neither", async () => {
     const job = await submit();
     await store.claimNextJob("owner", 60_000);

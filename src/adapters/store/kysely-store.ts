@@ -324,8 +324,10 @@ export class KyselyStore implements Store {
         .where((eb) =>
           eb.or([
             eb("candidate.state", "=", "queued"),
-            // A running job whose lease ran out: its runner died; take it over (the runner resumes it).
-            eb.and([eb("candidate.state", "=", "running"), eb("candidate.lease_expires_at", "<=", now)]),
+            // A running job whose lease ran out: its runner died; take it over (the runner resumes it). Never
+            // from oneself: a live runner whose heartbeat came late still runs the job (and may renew the lease);
+            // taking it again would run it twice in one process. A restarted process has a new owner id.
+            eb.and([eb("candidate.state", "=", "running"), eb("candidate.lease_expires_at", "<=", now), eb("candidate.lease_owner", "!=", owner)]),
           ]),
         );
       if (options.clusters) candidate = candidate.where("candidate.cluster", "in", [...options.clusters]);
@@ -363,7 +365,7 @@ export class KyselyStore implements Store {
         .where((eb) =>
           eb.or([
             eb("state", "=", "queued"),
-            eb.and([eb("state", "=", "running"), eb("lease_expires_at", "<=", now)]),
+            eb.and([eb("state", "=", "running"), eb("lease_expires_at", "<=", now), eb("lease_owner", "!=", owner)]),
           ]),
         )
         .returningAll()
