@@ -3,17 +3,29 @@ import { defineCommand } from "../src/commands/define.js";
 import { guestNameArg, intArg, nodeArg, tagArg } from "../src/commands/parse.js";
 import { UsageError } from "../src/errors.js";
 import type { ProvisionRequestInput } from "../src/engine/types.js";
+import type { Profile } from "../src/config/schema.js";
 
-const usage =
+export const usage =
   "/pve provision <name> [--docker] [--live-migrate] [--windows] [--custom-kernel] [--ha-live] [--iso <volid>] [--nesting] " +
   "[--size small|medium|large] [--cores N] [--memory MB] [--disk GB] [--os <alias|volid>] [--node <node>] " +
-  "[--ip <cidr> --gateway <ip> [--dns <ip>] | --dhcp] [--tag <t>]… [--full-clone]";
+  "[--ip <cidr> --gateway <ip> [--dns <ip>] | --dhcp] [--tag <t>]… [--full-clone] [--ssh-key <key>]";
 
 const ipv4 = z.string().regex(/^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/, "expected an IPv4 address like 10.0.0.1");
 
-const schema = z
+/** An OpenSSH public key line: type, base64 body, optional comment. */
+const sshPublicKey = z
+  .string()
+  .trim()
+  .regex(/^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/, "expected an OpenSSH public key like ssh-ed25519 AAAA… user@host")
+  .max(16_384, "is too long for a public key");
+
+/**
+ * The command's arguments (flag names as typed). Exported for the request modal, which validates its fields with
+ * exactly these rules. Without a name, Slack opens the modal instead (src/transport/slack/modal.ts).
+ */
+export const schema = z
   .object({
-    name: guestNameArg,
+    name: guestNameArg.optional(),
     docker: z.boolean().optional(),
     "live-migrate": z.boolean().optional(),
     windows: z.boolean().optional(),
@@ -37,6 +49,7 @@ const schema = z
     dhcp: z.boolean().optional(),
     tag: z.array(tagArg).optional(),
     "full-clone": z.boolean().optional(),
+    "ssh-key": sshPublicKey.optional(),
   })
   .superRefine((a, ctx) => {
     if (a.dhcp && (a.ip || a.gateway || a.dns)) ctx.addIssue({ code: "custom", path: ["dhcp"], message: "cannot be combined with --ip/--gateway/--dns" });
@@ -56,7 +69,7 @@ export default defineCommand({
   needsBinding: true,
   mutates: true,
   args: {
-    positionals: [{ name: "name", required: true }],
+    positionals: [{ name: "name" }],
     flags: {
       docker: { kind: "boolean", help: "a VM ready for Docker (nesting-capable CPU)" },
       "live-migrate": { kind: "boolean", help: "a VM that can move between hosts while running (generic CPU type)" },
@@ -77,36 +90,44 @@ export default defineCommand({
       dhcp: { kind: "boolean", help: "DHCP (the default)" },
       tag: { kind: "value", repeat: true, metavar: "t", help: "a Proxmox tag" },
       "full-clone": { kind: "boolean", help: "a full clone instead of a linked one" },
+      "ssh-key": { kind: "value", metavar: "key", help: "an OpenSSH public key to install (quote it)" },
     },
   },
   schema,
   async run(ctx) {
     const a = ctx.args;
     const profile = ctx.profile();
-    if (a.size !== undefined && !(a.size in profile.sizes)) {
-      throw new UsageError(`--size "${a.size}": profile ${profile.name} has sizes ${Object.keys(profile.sizes).join(", ")}.`, usage);
-    }
-    const request: ProvisionRequestInput = {
-      name: a.name,
-      docker: a.docker ?? false,
-      liveMigrate: a["live-migrate"] ?? false,
-      windows: a.windows ?? false,
-      customKernel: a["custom-kernel"] ?? false,
-      haLive: a["ha-live"] ?? false,
-      ...(a.iso ? { iso: a.iso } : {}),
-      ...(a.nesting ? { nesting: true } : {}),
-      ...(a.size ? { size: a.size } : {}),
-      ...(a.cores !== undefined ? { cores: a.cores } : {}),
-      ...(a.memory !== undefined ? { memoryMb: a.memory } : {}),
-      ...(a.disk !== undefined ? { diskGb: a.disk } : {}),
-      ...(a.os ? { image: a.os } : {}),
-      ...(a.node ? { node: a.node } : {}),
-      network: a.ip && a.gateway ? { mode: "static", ip: a.ip, gateway: a.gateway, ...(a.dns ? { dns: a.dns } : {}) } : { mode: "dhcp" },
-      tags: (a.tag ?? []).map((t) => t.toLowerCase()),
-      fullClone: a["full-clone"] ?? false,
-      requestedBy: ctx.user,
-    };
+    if (a.name === undefined) throw new UsageError("Missing <name>. (In Slack, `/pve provision` alone opens a form.)", usage);
+    const request = provisionRequestFrom({ ...a, name: a.name }, profile, ctx.user);
     const { reply } = await ctx.startJob({ kind: "provision", request: { profile: profile.name, request: request as Record<string, unknown> }, target: a.name });
     return reply;
   },
 });
+
+/** Checked arguments → the engine's request (the command and the request modal share this). */
+export function provisionRequestFrom(a: z.output<typeof schema> & { name: string }, profile: Profile, user: string): ProvisionRequestInput {
+  if (a.size !== undefined && !(a.size in profile.sizes)) {
+    throw new UsageError(`--size "${a.size}": profile ${profile.name} has sizes ${Object.keys(profile.sizes).join(", ")}.`, usage);
+  }
+  return {
+    name: a.name,
+    docker: a.docker ?? false,
+    liveMigrate: a["live-migrate"] ?? false,
+    windows: a.windows ?? false,
+    customKernel: a["custom-kernel"] ?? false,
+    haLive: a["ha-live"] ?? false,
+    ...(a.iso ? { iso: a.iso } : {}),
+    ...(a.nesting ? { nesting: true } : {}),
+    ...(a.size ? { size: a.size } : {}),
+    ...(a.cores !== undefined ? { cores: a.cores } : {}),
+    ...(a.memory !== undefined ? { memoryMb: a.memory } : {}),
+    ...(a.disk !== undefined ? { diskGb: a.disk } : {}),
+    ...(a.os ? { image: a.os } : {}),
+    ...(a.node ? { node: a.node } : {}),
+    network: a.ip && a.gateway ? { mode: "static", ip: a.ip, gateway: a.gateway, ...(a.dns ? { dns: a.dns } : {}) } : { mode: "dhcp" },
+    tags: (a.tag ?? []).map((t) => t.toLowerCase()),
+    fullClone: a["full-clone"] ?? false,
+    ...(a["ssh-key"] ? { sshKeys: [a["ssh-key"]] } : {}),
+    requestedBy: user,
+  };
+}

@@ -13,6 +13,8 @@ const SUBCOMMANDS: Record<string, () => Promise<SubcommandModule>> = {
   check: () => import("./cli/check.js"),
   sim: () => import("./cli/sim.js"),
   serve: () => import("./cli/serve.js"),
+  demo: () => import("./cli/demo.js"),
+  console: () => import("./cli/console.js"),
 };
 
 function usage(): string {

@@ -2,7 +2,7 @@
  * Composition root: loaded config → store, one Proxmox client per cluster, the engine (VMID reservations in the
  * store) and the durable job runner. Transports (Slack, the console) are built on top of the runtime.
  */
-import { createPveClient } from "./adapters/pve/client.js";
+import { createPveClient, type PveClientMetrics } from "./adapters/pve/client.js";
 import type { PveClient } from "./adapters/pve/types.js";
 import { openStore } from "./adapters/store/index.js";
 import type { Store } from "./adapters/store/types.js";
@@ -13,6 +13,9 @@ import type { EngineTiming } from "./engine/runtime.js";
 import { NotFound } from "./errors.js";
 import { JobRunner, type JobRunnerOptions } from "./jobs/runner.js";
 import { silentLogger, type Logger } from "./log.js";
+import { ClusterWatcher, readOnlineNodes } from "./engine/watcher.js";
+import type { SlackAppOptions } from "./transport/slack/app.js";
+import { recordedUpids, SlackNotifier } from "./transport/slack/notifications.js";
 
 export interface RuntimeOptions {
   logger?: Logger;
@@ -22,6 +25,8 @@ export interface RuntimeOptions {
   clients?: ReadonlyMap<string, PveClient>;
   engineTiming?: Partial<EngineTiming>;
   runner?: Omit<JobRunnerOptions, "store" | "engine" | "logger">;
+  /** Metrics hook for the Proxmox clients built from config (src/ops/metrics.ts `pveClientMetrics`). */
+  pveMetrics?: (cluster: string) => PveClientMetrics;
 }
 
 export interface Runtime {
@@ -29,6 +34,8 @@ export interface Runtime {
   profiles: ReadonlyMap<string, Profile>;
   store: Store;
   clientFor(cluster: string): PveClient;
+  /** Every cluster's client by name (health checks). */
+  clients: ReadonlyMap<string, PveClient>;
   engine: Engine;
   runner: JobRunner;
   logger: Logger;
@@ -44,7 +51,12 @@ export async function buildRuntime(loaded: LoadedConfig, opts: RuntimeOptions = 
   try {
     for (const [name, cluster] of Object.entries(loaded.config.clusters)) {
       if (clients.has(name)) continue;
-      const client = createPveClient({ cluster: name, api: cluster.api, logger: logger.child({ cluster: name }) });
+      const client = createPveClient({
+        cluster: name,
+        api: cluster.api,
+        logger: logger.child({ cluster: name }),
+        ...(opts.pveMetrics ? { metrics: opts.pveMetrics(name) } : {}),
+      });
       clients.set(name, client);
       owned.push(client);
     }
@@ -72,6 +84,7 @@ export async function buildRuntime(loaded: LoadedConfig, opts: RuntimeOptions = 
     profiles: loaded.profiles,
     store,
     clientFor,
+    clients,
     engine,
     runner,
     logger,
@@ -82,5 +95,32 @@ export async function buildRuntime(loaded: LoadedConfig, opts: RuntimeOptions = 
       await Promise.all(owned.map((c) => c.close().catch(() => undefined)));
       await store.close();
     },
+  };
+}
+
+/**
+ * The Slack app's parts that need the runtime (pass to createSlackApp): the request modal's online nodes, and one
+ * cluster watcher per cluster that a profile uses, feeding channel notifications (incidents, jobs without a thread).
+ */
+export function slackRuntimeOptions(runtime: Runtime, opts: { watchPollMs?: number } = {}): Pick<SlackAppOptions, "modal" | "extend"> {
+  const clusters = new Set([...runtime.profiles.values()].map((p) => p.cluster));
+  return {
+    modal: { nodesFor: (profile, signal) => readOnlineNodes(runtime.clientFor(profile.cluster), signal) },
+    extend: [
+      (_app, ctx) => {
+        const watchers = [...clusters].map(
+          (cluster) =>
+            new ClusterWatcher({
+              client: runtime.clientFor(cluster),
+              cluster,
+              botTokenId: runtime.config.clusters[cluster]?.api.tokenId,
+              knownUpids: () => recordedUpids(runtime.store),
+              logger: runtime.logger,
+              ...(opts.watchPollMs !== undefined ? { pollMs: opts.watchPollMs } : {}),
+            }),
+        );
+        return new SlackNotifier({ client: ctx.client, deps: ctx.deps, watchers, logger: runtime.logger });
+      },
+    ],
   };
 }

@@ -84,7 +84,7 @@ export function permissionDenied(module: CommandModule, decision: Extract<Permis
 }
 
 export async function dispatchCommand(inv: Invocation, deps: CommandDeps, prepared?: PreparedCommand): Promise<Reply | undefined> {
-  const log = deps.logger.child({ user: inv.user, channel: inv.channel });
+  const log = deps.logger.child({ requestId: inv.requestKey, user: inv.user, channel: inv.channel });
   let module: CommandModule | undefined;
   try {
     const p = prepared ?? prepareCommand(inv.text, deps.commands);

@@ -4,8 +4,9 @@
  * terminal console.
  */
 import type { z } from "zod";
-import type { Config, Profile } from "../config/schema.js";
-import type { Engine } from "../engine/engine.js";
+import type { ApprovalPolicy, Config, Profile } from "../config/schema.js";
+import type { Engine, Target } from "../engine/engine.js";
+import type { TeardownPlan } from "../engine/types.js";
 import type { JobRunner } from "../jobs/runner.js";
 import type { JobKindName, JobRequest } from "../jobs/kinds.js";
 import type { Job, Store } from "../adapters/store/types.js";
@@ -55,6 +56,30 @@ export interface CommandDeps {
   principals: PrincipalResolver;
   commands: readonly CommandModule[];
   logger: Logger;
+  /**
+   * Puts a planned destructive job in front of its approvers (the Slack app sets this: src/transport/slack/
+   * approvals.ts). Without it, commands that need an approval refuse to run.
+   */
+  approvals?: ApprovalDesk;
+}
+
+/** What a command hands the approval desk: the exact plan and who may approve it. */
+export interface TeardownApprovalInput {
+  profile: Profile;
+  policy: ApprovalPolicy;
+  plan: TeardownPlan;
+  target: Target;
+  requester: string;
+  channel: string;
+  /** Idempotency key of the held job: a redelivered command gets the same job back. */
+  idempotencyKey: string;
+  /** Audits the request; called once the job and approval exist, before anyone can click. */
+  recordRequest(job: Job, approvalId: string): Promise<void>;
+}
+
+export interface ApprovalDesk {
+  /** Submits the job held in `awaiting-approval`, records the approval and shows it to the approvers. */
+  requestTeardown(input: TeardownApprovalInput): Promise<{ job: Job; created: boolean; approvalId: string | undefined }>;
 }
 
 /** One invocation: who typed what where, plus a key that is the same for Slack's redeliveries of it. */

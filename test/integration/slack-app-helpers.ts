@@ -6,7 +6,9 @@ import { createHmac } from "node:crypto";
 import { openStore } from "../../src/adapters/store/index.js";
 import type { Job, Store } from "../../src/adapters/store/types.js";
 import { JobRunner } from "../../src/jobs/runner.js";
-import { createSlackApp, type SlackApp } from "../../src/transport/slack/app.js";
+import { createSlackApp, type SlackApp, type SlackAppOptions } from "../../src/transport/slack/app.js";
+import type { ProfileInput } from "../../src/config/schema.js";
+import type { SimulatorOptions } from "../../src/sim/index.js";
 import { startPveEnv, type PveEnv } from "../support/pve-env.js";
 import { DEFAULT_USERS, SlackDriver, startSlackStandIn, type SlackStandIn, type StoredMessage } from "../../src/devkit/slack/index.js";
 
@@ -32,15 +34,27 @@ export interface AppEnv {
   close(): Promise<void>;
 }
 
-export async function startAppEnv(opts: { bindings?: Record<string, string> } = {}): Promise<AppEnv> {
+export interface AppEnvOptions {
+  bindings?: Record<string, string>;
+  /** More profile settings (e.g. `approvals`), merged over `permissions: PERMISSIONS`. */
+  profile?: Partial<ProfileInput>;
+  /** Simulator options (e.g. a second API token that is not the bot's). */
+  sim?: SimulatorOptions;
+  /** The store's clock (approval expiry tests move it forward). */
+  storeNow?: () => Date;
+  /** Extra options for every app started (extensions, approvals, modal). */
+  app?: (env: { pve: PveEnv; store: Store; runner: JobRunner }) => Partial<Pick<SlackAppOptions, "extend" | "approvals" | "modal">>;
+}
+
+export async function startAppEnv(opts: AppEnvOptions = {}): Promise<AppEnv> {
   const cleanups: Array<() => Promise<unknown>> = [];
   const close = async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   };
   try {
-    const pve = await startPveEnv({ profile: { permissions: PERMISSIONS } });
+    const pve = await startPveEnv({ profile: { permissions: PERMISSIONS, ...opts.profile }, ...(opts.sim ? { sim: opts.sim } : {}) });
     cleanups.push(() => pve.close());
-    const store = await openStore("sqlite::memory:");
+    const store = await openStore("sqlite::memory:", opts.storeNow ? { now: opts.storeNow } : {});
     cleanups.push(() => store.close());
     const runner = new JobRunner({ store, engine: pve.engine, pollMs: 20, leaseMs: 3000, maxParallel: 24 });
     runner.start();
@@ -55,6 +69,7 @@ export async function startAppEnv(opts: { bindings?: Record<string, string> } = 
         slackApiUrl: standIn.apiUrl,
         rateScale: 0.01,
         retryConfig: { retries: 20, factor: 1, minTimeout: 10, maxTimeout: 50 },
+        ...opts.app?.({ pve, store, runner }),
       });
       const { port } = await slack.start();
       let stopped = false;

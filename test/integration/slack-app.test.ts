@@ -206,10 +206,12 @@ describe("Slack app (HTTP receiver) against the stand-in and the simulator", () 
       expect(JSON.stringify(snaps)).toContain("before-upgrade");
     });
 
-    it("refuses teardown until approvals exist, and destroys nothing", async () => {
+    it("refuses teardown while the profile has no approval policy, says how to add one, and destroys nothing", async () => {
       const text = await run("U0ALICE", "C0OPS", "teardown web1");
       expect(text).toContain(":lock:");
       expect(text).toContain("needs an approval");
+      expect(text).toContain("names no approvers");
+      expect(text).toContain("teardown: { approvers:");
       expect((await env.pve.engine.list("lab", { text: "web1" })).map((g) => g.name)).toEqual(["web1"]);
       const denied = await run("U0CAROL", "C0OPS", "teardown web1");
       expect(denied).toContain("<!subteam^S0INFRA>");

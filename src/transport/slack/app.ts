@@ -13,7 +13,7 @@ import type { AddressInfo } from "node:net";
 import Bottleneck from "bottleneck";
 import { App, LogLevel } from "@slack/bolt";
 import type { App as AppType, Logger as BoltLogger, RespondFn, SlashCommand, RespondArguments } from "@slack/bolt";
-import type { WebClient } from "@slack/web-api";
+import type { FetchFunction, WebClient } from "@slack/web-api";
 import { ALL_COMMANDS } from "../../../commands/index.js";
 import { dispatchCommand, prepareCommand, type PreparedCommand } from "../../commands/dispatch.js";
 import type { CommandDeps, CommandModule, Invocation } from "../../commands/types.js";
@@ -23,6 +23,9 @@ import { errorReply } from "../render-error.js";
 import { renderMessages, type SlackMessage } from "./blocks.js";
 import { ProgressReporter } from "./progress.js";
 import { SlackUsergroupResolver } from "./usergroups.js";
+import { SlackApprovals } from "./approvals.js";
+import { ProvisionModal, type ProvisionModalOptions } from "./modal.js";
+import { AppHome } from "./home.js";
 
 
 /**
@@ -55,8 +58,33 @@ export interface SlackAppOptions {
   /** Commands worked on at once after their ack. Default COMMAND_CONCURRENCY. */
   commandConcurrency?: number;
   retryConfig?: typeof SLACK_RETRY_POLICY | { retries: number; factor?: number; minTimeout?: number; maxTimeout?: number };
-  /** More listeners on the same app and deps (part 2: approvals, modal, App Home). */
-  extend?: Array<(app: AppType, ctx: { deps: CommandDeps; client: WebClient; reporter: ProgressReporter }) => void>;
+  /** WebClient's `fetch` (every Web API attempt of every client Bolt builds): metrics wrap it (src/ops/metrics.ts). */
+  webApiFetch?: FetchFunction;
+  /** More listeners on the same app and deps; an extension may return start/stop hooks (timers, watchers). */
+  extend?: Array<(app: AppType, ctx: ExtendContext) => void | SlackExtension>;
+  /** Approvals (always on: teardown runs only through them). `expiryCheckMs`: how often expiry is checked. */
+  approvals?: { expiryCheckMs?: number };
+  /** The request modal (`/pve provision` without a name, App Home's button): where online nodes come from. */
+  modal?: ProvisionModalOptions;
+}
+
+/** Start/stop hooks of an extension: started after the app's own listeners, stopped before them. */
+export interface SlackExtension {
+  start?(): void | Promise<void>;
+  stop?(): void | Promise<void>;
+}
+
+/**
+ * Runs after the ack and before the command is dispatched; returns true when it handled the command (e.g. opened a
+ * modal with the command's trigger_id, which is valid for 3 seconds only).
+ */
+export type CommandInterceptor = (args: { command: SlashCommand; prepared: PreparedCommand; respond: RespondFn }) => boolean | Promise<boolean>;
+
+export interface ExtendContext {
+  deps: CommandDeps;
+  client: WebClient;
+  reporter: ProgressReporter;
+  interceptCommand(interceptor: CommandInterceptor): void;
 }
 
 export interface SlackApp {
@@ -65,6 +93,7 @@ export interface SlackApp {
   deps: CommandDeps;
   reporter: ProgressReporter;
   principals: SlackUsergroupResolver;
+  approvals: SlackApprovals;
   /** Starts receiving (HTTP: listens and returns the port). Also follows the runner's jobs and resumes threads. */
   start(): Promise<{ port?: number; server?: Server }>;
   stop(): Promise<void>;
@@ -114,7 +143,11 @@ export function invocationOf(command: SlashCommand): Invocation {
 
 export function createSlackApp(opts: SlackAppOptions): SlackApp {
   const log = (opts.logger ?? silentLogger).child({ component: "slack" });
-  const clientOptions = { slackApiUrl: opts.slackApiUrl ?? "https://slack.com/api/", retryConfig: opts.retryConfig ?? SLACK_RETRY_POLICY };
+  const clientOptions = {
+    slackApiUrl: opts.slackApiUrl ?? "https://slack.com/api/",
+    retryConfig: opts.retryConfig ?? SLACK_RETRY_POLICY,
+    ...(opts.webApiFetch ? { fetch: opts.webApiFetch } : {}),
+  };
   const app: AppType =
     opts.receiver.mode === "http"
       ? new App({ token: opts.botToken, signingSecret: opts.receiver.signingSecret, clientOptions, logger: boltLogger(log) })
@@ -127,6 +160,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
   // Work after the ack runs at most COMMAND_CONCURRENCY at a time, so a burst of commands cannot starve the
   // event loop that acknowledges the next ones (Slack's 3-second ack deadline comes first).
   const afterAck = new Bottleneck({ maxConcurrent: opts.commandConcurrency ?? COMMAND_CONCURRENCY });
+  const interceptors: CommandInterceptor[] = [];
 
   app.command(opts.command ?? "/pve", async ({ command, ack, respond }) => {
     const inv = invocationOf(command);
@@ -140,6 +174,14 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       return;
     }
     await ack();
+    for (const intercept of interceptors) {
+      try {
+        if (await intercept({ command, prepared, respond })) return;
+      } catch (err) {
+        log.error({ err, command: prepared.module.name }, "command interceptor failed");
+        return;
+      }
+    }
     const reply = await afterAck.schedule(() => dispatchCommand(inv, deps, prepared));
     if (reply) {
       try {
@@ -150,7 +192,19 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     }
   });
 
-  for (const add of opts.extend ?? []) add(app, { deps, client, reporter });
+  const extendContext: ExtendContext = { deps, client, reporter, interceptCommand: (i) => void interceptors.push(i) };
+  // Part 2: approvals (teardown runs only through them), the request modal and App Home.
+  const approvals = new SlackApprovals({ client, deps, logger: log, ...(opts.approvals?.expiryCheckMs !== undefined ? { expiryCheckMs: opts.approvals.expiryCheckMs } : {}) });
+  deps.approvals = approvals;
+  approvals.register(app);
+  const modal = new ProvisionModal({ client, deps, logger: log, ...opts.modal });
+  modal.register(app, extendContext);
+  new AppHome({ client, deps, logger: log, modal }).register(app);
+  const extensions: SlackExtension[] = [{ start: () => approvals.start(), stop: () => approvals.stop() }];
+  for (const add of opts.extend ?? []) {
+    const ext = add(app, extendContext);
+    if (ext) extensions.push(ext);
+  }
 
   app.error(async (err) => {
     log.error({ err: err.message, code: (err as { code?: string }).code }, "Bolt listener error");
@@ -163,9 +217,11 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     deps,
     reporter,
     principals,
+    approvals,
     async start() {
       detach = reporter.attach(deps.runner);
       await reporter.resumePending();
+      for (const ext of extensions) await ext.start?.();
       if (opts.receiver.mode === "http") {
         const server = (await app.start({ port: opts.receiver.port ?? 3000, host: opts.receiver.host ?? "0.0.0.0" })) as Server;
         return { server, port: (server.address() as AddressInfo).port };
@@ -174,6 +230,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       return {};
     },
     async stop() {
+      for (const ext of [...extensions].reverse()) await Promise.resolve(ext.stop?.()).catch((err: unknown) => log.warn({ err: (err as Error).message }, "stopping an extension failed"));
       detach?.();
       await app.stop().catch((err: unknown) => log.warn({ err: (err as Error).message }, "stopping Bolt failed"));
       await reporter.close();
