@@ -159,6 +159,12 @@ export async function checkCluster(
     await client.close();
   }
 
+  const missingOptional = missing.filter((m) => m.optional);
+  for (const m of missingOptional) {
+    lines.push(`  note: ${m.privilege} on ${m.path} is not granted: ${m.optional} will not work (needed to ${m.why})`);
+    lines.push(`        grant it for ${m.optional}: ${pveumAclCommand(m.path, m.role, api.tokenId)}`);
+  }
+  missing.splice(0, missing.length, ...missing.filter((m) => !m.optional));
   if (missing.length === 0) {
     lines.push(`  privileges: OK (${required.length} checked)`);
     return { ok: true, lines };

@@ -150,6 +150,8 @@ export const statusCurrentSchema = z.looseObject({
   lock: z.string().optional(),
   qmpstatus: z.string().optional(),
   agent: optNum,
+  /** HA state of this guest; readable with VM.Audit (the HA resource list needs Sys.Audit on /). */
+  ha: z.looseObject({ managed: optNum }).optional(),
 });
 
 export async function readGuestStatus(client: PveClient, g: { node: string; type: GuestType; vmid: number }, signal?: AbortSignal) {

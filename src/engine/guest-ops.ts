@@ -49,13 +49,19 @@ export async function waitGone(ctx: RunContext, step: string, vmid: number): Pro
   });
 }
 
-const haResourcesSchema = z.array(z.looseObject({ sid: z.string() }));
+export function haSid(g: { type: GuestType; vmid: number }): string {
+  return `${g.type === "qemu" ? "vm" : "ct"}:${g.vmid}`;
+}
 
+/** Is the guest HA-managed? From its own status (VM.Audit), not the HA resource list (Sys.Audit on /). */
+export async function isHaManaged(ctx: RunContext, g: GuestAddr): Promise<boolean> {
+  return (await readGuestStatus(ctx.client, g, ctx.signal)).ha?.managed === 1;
+}
+
+/** Takes the guest out of HA if it is in it (needs Sys.Console on /, which only --ha-live users grant). */
 export async function removeFromHa(ctx: RunContext, g: GuestAddr): Promise<boolean> {
-  const sid = `${g.type === "qemu" ? "vm" : "ct"}:${g.vmid}`;
-  const list = await ctx.client.get("/cluster/ha/resources", {}, { schema: haResourcesSchema });
-  if (!list.some((r) => r.sid === sid)) return false;
-  await ctx.client.delete(`/cluster/ha/resources/${encodeURIComponent(sid)}`);
+  if (!(await isHaManaged(ctx, g))) return false;
+  await ctx.client.delete(`/cluster/ha/resources/${encodeURIComponent(haSid(g))}`);
   return true;
 }
 

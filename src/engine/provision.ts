@@ -7,7 +7,7 @@ import type { PveParams } from "../adapters/pve/types.js";
 import { encodeSshKeysForQemu, formatTags } from "../adapters/pve/encode.js";
 import { ChatOpsError, PveError, userFacingMessage } from "../errors.js";
 import { GiB, bootDisk, diskSizeBytes, guestPath, readGuestConfig, readGuestStatus } from "./cluster.js";
-import { destroyGuest, maybeUpid, upidSchema, waitUnlocked, type GuestAddr } from "./guest-ops.js";
+import { destroyGuest, haSid, isHaManaged, maybeUpid, upidSchema, waitUnlocked, type GuestAddr } from "./guest-ops.js";
 import { macOfNet, waitForAgent, waitForContainerIp, waitForSsh, waitForVmIp } from "./readiness.js";
 import { runTask, throwIfCancelled, type RunContext } from "./runtime.js";
 import type { ProvisionPlan } from "./types.js";
@@ -244,13 +244,13 @@ const steps: Record<string, StepFn> = {
   },
 
   async ha(ctx, plan, st) {
-    const sid = `${plan.type === "qemu" ? "vm" : "ct"}:${st.vmid}`;
-    const list = await ctx.client.get("/cluster/ha/resources", {});
-    if (Array.isArray(list) && list.some((r) => (r as { sid?: string }).sid === sid)) {
+    const g = { node: st.node, type: plan.type, vmid: st.vmid };
+    if (await isHaManaged(ctx, g)) {
       st.ha = true;
       return { alreadyDone: true };
     }
-    await ctx.client.post("/cluster/ha/resources", { sid, state: "started", comment: `pve-chatops ${plan.name}` });
+    // Needs Sys.Console on / (pve-manager API2/HA/Resources.pm): the one privilege only --ha-live asks for.
+    await ctx.client.post("/cluster/ha/resources", { sid: haSid(g), state: "started", comment: `pve-chatops ${plan.name}` });
     st.ha = true;
   },
 

@@ -53,7 +53,8 @@ export const ADMINISTRATOR: readonly string[] = ALL_PRIVS;
 
 /** What the bot needs on `/`: guest admin, datastore use, pools, bridges, node audit (its default token). */
 export const BOT_ACL: readonly AclEntry[] = [
-  { path: "/", privs: ["PVEVMAdmin", "PVEDatastoreUser", "PVEPoolAdmin", "PVESDNUser", "Sys.Audit", "VM.Monitor"] },
+  // Everything the bot uses, including the optional Sys.Console on / that --ha-live needs.
+  { path: "/", privs: ["PVEVMAdmin", "PVEDatastoreUser", "PVEPoolAdmin", "PVESDNUser", "Sys.Audit", "Sys.Console", "VM.Monitor"] },
 ];
 
 function expand(privs: readonly string[]): Set<string> {
@@ -107,11 +108,24 @@ export class SimToken {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  /** Effective privileges of the token on a path (privsep intersection). */
+  /**
+   * The pool a guest path belongs to (set by the simulator core). Pool ACLs are inherited by the pool's
+   * members: "set permissions on pools (/pool/{poolid}), which are inherited to all pool members" (pveum.adoc,
+   * "Pools"); pve-access-control adds the member's `/pool/<pool>` roles when it computes `/vms/<vmid>`.
+   */
+  poolOf: (path: string) => string | undefined = () => undefined;
+
+  /** Effective privileges of the token on a path (privsep intersection), pool membership included. */
   privileges(path: string): Set<string> {
-    const user = privsAt(this.userAcl, path);
+    const pool = this.poolOf(path);
+    const at = (acl: readonly AclEntry[]) => {
+      const direct = privsAt(acl, path);
+      if (pool !== undefined) for (const p of privsAt(acl, `/pool/${pool}`)) direct.add(p);
+      return direct;
+    };
+    const user = at(this.userAcl);
     if (!this.privsep) return user;
-    const own = privsAt(this.acl, path);
+    const own = at(this.acl);
     return new Set([...own].filter((p) => user.has(p)));
   }
 

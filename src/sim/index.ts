@@ -135,7 +135,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<PveSi
     logger,
   );
   const specs = opts.tokens?.length ? opts.tokens : [{ tokenId: "chatops@pve!bot" }];
-  for (const spec of specs) core.tokens.set(spec.tokenId, new SimToken(spec));
+  for (const spec of specs) {
+    const token = new SimToken(spec);
+    token.poolOf = (path) => {
+      const vm = /^\/vms\/(\d+)$/.exec(path);
+      return vm ? world.guests.get(Number(vm[1]))?.pool : undefined;
+    };
+    core.tokens.set(spec.tokenId, token);
+  }
   const main = core.tokens.get(specs[0]!.tokenId)!;
 
   const useTls = opts.tls ?? true;

@@ -97,7 +97,7 @@ describe("pve-chatops check", () => {
     expect(t.text()).toContain(`${s.url}: OK (Proxmox VE 9.1.2, release 9.1)`);
     expect(t.text()).toMatch(/privileges: OK \(\d+ checked\)/);
     const asked = new Set(s.requests.filter((r) => r.path === "/access/permissions").map((r) => r.query.get("path")));
-    expect(asked).toEqual(new Set(["/pool/dev", "/vms", "/storage/local-lvm", "/storage/local", "/sdn/zones/localnetwork/vmbr0", "/nodes"]));
+    expect(asked).toEqual(new Set(["/pool/dev", "/vms", "/storage/local-lvm", "/storage/local", "/sdn/zones/localnetwork/vmbr0", "/nodes", "/"]));
     expect(t.text()).not.toContain(SECRET);
   });
 

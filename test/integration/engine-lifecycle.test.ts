@@ -42,6 +42,29 @@ describe("engine lifecycle against the simulator", () => {
     expect(r.ip).toBe("127.30.0.10");
   });
 
+  it("--ha-live: a live-migratable CPU type and the guest under HA", async () => {
+    const r = await env.engine.provision("lab", { name: "ha1", haLive: true, image: "rocky9" });
+    const g = env.sim.state.guest(r.vmid)!;
+    expect(g.config.cpu).toBe("kvm64");
+    const ha = (await env.client.get("/cluster/ha/resources")) as Array<{ sid: string }>;
+    expect(ha.map((x) => x.sid)).toContain(`vm:${r.vmid}`);
+    // Teardown takes it out of HA before destroying it.
+    await env.engine.executeTeardown(await env.engine.planTeardown("lab", { name: "ha1" }));
+    const after = (await env.client.get("/cluster/ha/resources")) as Array<{ sid: string }>;
+    expect(after.map((x) => x.sid)).not.toContain(`vm:${r.vmid}`);
+    expect(env.sim.state.guest(r.vmid)).toBeUndefined();
+  });
+
+  it("--iso creates a VM from scratch with the ISO as CD-ROM and starts the installer", async () => {
+    const r = await env.engine.provision("lab", { name: "inst1", iso: "local:iso/ubuntu-24.04.1-live-server-amd64.iso", diskGb: 32 });
+    const g = env.sim.state.guest(r.vmid)!;
+    expect(g).toMatchObject({ type: "qemu", status: "running" });
+    expect(String(g.config.ide2)).toContain("local:iso/ubuntu-24.04.1-live-server-amd64.iso,media=cdrom");
+    expect(String(g.config.scsi0)).toMatch(/size=32G/);
+    expect(r.note).toMatch(/installer/);
+    expect(r.ip).toBeUndefined();
+  });
+
   it("a failure in the middle rolls back and leaves nothing; re-running the same request then works", async () => {
     env.sim.faults.failNextTask({ type: "qmstart" }, "start failed: QEMU exited with code 1");
     const c = collect();

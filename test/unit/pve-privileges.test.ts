@@ -116,7 +116,9 @@ describe("privilege list", () => {
   it("fills in pools, storages and bridges and picks the guest-agent privilege by version", () => {
     const list = privilegesFor({ pools: ["dev"], storages: ["local-lvm", "local"], bridges: ["vmbr0"], pveMajor: 9 });
     const paths = new Set(list.map((p) => p.path));
-    expect(paths).toEqual(new Set(["/pool/dev", "/vms", "/storage/local-lvm", "/storage/local", "/sdn/zones/localnetwork/vmbr0", "/nodes"]));
+    expect(paths).toEqual(new Set(["/pool/dev", "/vms", "/storage/local-lvm", "/storage/local", "/sdn/zones/localnetwork/vmbr0", "/nodes", "/"]));
+    // HA is optional: Sys.Console on / only for --ha-live.
+    expect(list.filter((p) => p.optional).map((p) => `${p.privilege} ${p.path}`)).toEqual(["Sys.Console /"]);
     expect(list.some((p) => p.privilege === "VM.GuestAgent.Audit")).toBe(true);
     expect(list.some((p) => p.privilege === "VM.Monitor")).toBe(false);
     const v8 = privilegesFor({ pools: ["dev"], storages: [], bridges: [], pveMajor: 8 });

@@ -21,6 +21,8 @@ export interface RequiredPrivilege {
   why: string;
   /** Only on these major versions of Proxmox VE (guest-agent privileges changed in 9.0). */
   pveMajor?: readonly number[];
+  /** Needed only for this feature (e.g. `--ha-live`); `check` reports it missing as a note, not a failure. */
+  optional?: string;
 }
 
 const GUESTS = "PVEChatOpsGuests";
@@ -28,6 +30,7 @@ const TEMPLATES = "PVEChatOpsTemplates";
 const STORAGE = "PVEChatOpsStorage";
 const NETWORK = "PVEChatOpsNetwork";
 const NODES = "PVEChatOpsNodes";
+const HA = "PVEChatOpsHA";
 
 export const REQUIRED_PRIVILEGES: readonly RequiredPrivilege[] = [
   // ---- guests in the profile's pool
@@ -58,6 +61,9 @@ export const REQUIRED_PRIVILEGES: readonly RequiredPrivilege[] = [
   { privilege: "SDN.Use", path: "/sdn/zones/localnetwork/{bridge}", role: NETWORK, why: "attach guests to the bridge/VLAN (net0 in create/clone/config)" },
   // ---- nodes
   { privilege: "Sys.Audit", path: "/nodes", role: NODES, why: "node load for placement (/cluster/resources node rows, GET /nodes/{node}/status)" },
+  // ---- optional: HA (the API asks Sys.Console on / for HA resources; whether a guest is HA-managed is read
+  // from its own status/current, so nothing else needs it)
+  { privilege: "Sys.Console", path: "/", role: HA, optional: "--ha-live", why: "add and remove guests in HA (POST /cluster/ha/resources, DELETE /cluster/ha/resources/{sid})" },
 ];
 
 export interface PrivilegeScope {
@@ -109,7 +115,7 @@ function rolePrivileges(role: string, pveMajor?: number): string[] {
   ];
 }
 
-export const ROLES = [GUESTS, TEMPLATES, STORAGE, NETWORK, NODES] as const;
+export const ROLES = [GUESTS, TEMPLATES, STORAGE, NETWORK, NODES, HA] as const;
 
 /** `pveum role add …` for each role. Without pveMajor both guest-agent privileges are included. */
 export function pveumRoleCommands(pveMajor?: number): string[] {
@@ -129,11 +135,15 @@ export function pveumAclCommand(path: string, role: string, tokenId: string): st
 export function pveumSetupCommands(init: { tokenId: string; scope: PrivilegeScope }): string[] {
   const [user, tokenName] = init.tokenId.split("!") as [string, string];
   const acls = new Map<string, string>();
-  for (const p of privilegesFor(init.scope)) acls.set(`${p.path}\u0000${p.role}`, pveumAclCommand(p.path, p.role, init.tokenId));
+  const optional = new Map<string, string>();
+  for (const p of privilegesFor(init.scope)) {
+    (p.optional ? optional : acls).set(`${p.path}\u0000${p.role}`, pveumAclCommand(p.path, p.role, init.tokenId));
+  }
   return [
     ...pveumRoleCommands(init.scope.pveMajor),
     `pveum user add ${shq(user)} --comment 'pve-chatops bot'`,
     `pveum user token add ${shq(user)} ${shq(tokenName)} --privsep 1 --comment 'pve-chatops'`,
     ...acls.values(),
+    ...[...optional.values()].map((line) => `# optional, only for --ha-live: ${line}`),
   ];
 }
