@@ -77,7 +77,10 @@ export async function buildRuntime(loaded: LoadedConfig, opts: RuntimeOptions = 
     reservations: store,
     ...(opts.engineTiming ? { timing: opts.engineTiming } : {}),
   });
-  const runner = new JobRunner({ store, engine, logger: logger.child({ component: "jobs" }), ...opts.runner });
+  // Queue limits from the config: per cluster (maxJobs, default 10) and per profile (optional).
+  const clusterLimits = Object.fromEntries(Object.entries(loaded.config.clusters).map(([name, c]) => [name, c.maxJobs]));
+  const profileLimits = Object.fromEntries([...loaded.profiles.values()].flatMap((p) => (p.maxJobs !== undefined ? [[p.name, p.maxJobs]] : [])));
+  const runner = new JobRunner({ store, engine, logger: logger.child({ component: "jobs" }), clusterLimits, profileLimits, ...opts.runner });
   let closed = false;
   return {
     config: loaded.config,

@@ -60,8 +60,10 @@ swapMb: 512
 # How long to wait for a new guest: the QEMU guest agent, an IP address, SSH on port 22 (seconds);
 # sshHandshake: true also completes an SSH handshake instead of only a TCP connect.
 readiness: { agentTimeoutSec: 300, ipTimeoutSec: 300, sshTimeoutSec: 180, sshHandshake: false }
-# Seconds a clean shutdown may take before the bot reports it (it never forces a stop on its own).
+# Seconds a clean shutdown may take during a teardown; after that the guest is stopped hard.
 shutdownTimeoutSec: 60
+# Jobs of this profile running at once (within the cluster's maxJobs); more wait in a queue. Unlimited if absent.
+# maxJobs: 4
 
 # Who may run what in channels bound to this profile: Slack user IDs (U…), user-group IDs (S…) or "*".
 # User-group membership comes from Slack's usergroups.users.list (cached briefly).

@@ -111,6 +111,8 @@ export type SshConfig = z.output<typeof sshConfigSchema>;
 export const clusterConfigSchema = z.strictObject({
   api: apiConfigSchema,
   ssh: sshConfigSchema.optional(),
+  /** Jobs (provisions, teardowns …) running at once on this cluster; more wait in a queue, in order. */
+  maxJobs: z.int().min(1).max(1000).default(10),
 });
 export type ClusterConfig = z.output<typeof clusterConfigSchema>;
 
@@ -203,6 +205,8 @@ export const profileSchema = z
     swapMb: z.int().min(0).default(512),
     readiness: readinessSchema.default(defaultReadiness),
     shutdownTimeoutSec: z.int().positive().default(60),
+    /** Jobs of this profile running at once (within the cluster's maxJobs); unlimited when absent. */
+    maxJobs: z.int().min(1).max(1000).optional(),
     permissions: z.record(z.string(), z.array(principal)).default({}),
     approvals: z
       .strictObject({ teardown: approvalPolicySchema.optional(), upgrade: approvalPolicySchema.optional() })

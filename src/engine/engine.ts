@@ -33,6 +33,8 @@ export interface EngineOptions {
 export interface RunOptions {
   onEvent?: ProgressListener;
   signal?: AbortSignal;
+  /** Logger for this run (the job runner passes one carrying the job id). */
+  logger?: Logger;
 }
 
 export class Engine {
@@ -67,7 +69,7 @@ export class Engine {
   }
 
   #ctx(profile: Profile, run: RunOptions = {}): RunContext {
-    const log = this.#log;
+    const log = run.logger ?? this.#log;
     return {
       client: this.#opts.clientFor(profile.cluster),
       emit: (e) => {

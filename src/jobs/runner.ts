@@ -296,7 +296,7 @@ export class JobRunner {
     };
     try {
       await this.#record(job, job.attempts > 1 ? "resumed" : "started", { attempt: job.attempts, owner: this.owner });
-      const result = await this.#execute(job, steps, emit, r.abort.signal, () => chain);
+      const result = await this.#execute(job, steps, emit, r.abort.signal, () => chain, log);
       await chain;
       await this.#finish(job, { state: "succeeded", result: toJson(result) }, r);
       log.info("job succeeded");
@@ -329,9 +329,9 @@ export class JobRunner {
     }
   }
 
-  async #execute(job: Job, steps: StepRecord[], emit: (e: ProgressEvent) => void, signal: AbortSignal, flush: () => Promise<unknown>): Promise<unknown> {
+  async #execute(job: Job, steps: StepRecord[], emit: (e: ProgressEvent) => void, signal: AbortSignal, flush: () => Promise<unknown>, logger: Logger): Promise<unknown> {
     if (!isKnownKind(job.kind)) throw new UsageError(`Unknown job kind "${job.kind}".`);
-    const run = { onEvent: emit, signal };
+    const run = { onEvent: emit, signal, logger };
     switch (job.kind) {
       case "provision": {
         const req = JOB_SCHEMAS.provision.parse(job.request);
