@@ -17,12 +17,13 @@ const SUBCOMMANDS: Record<string, () => Promise<SubcommandModule>> = {
   console: () => import("./cli/console.js"),
 };
 
-function usage(): string {
+async function usage(): Promise<string> {
+  const summaries = await Promise.all(Object.entries(SUBCOMMANDS).map(async ([name, load]) => `  ${name.padEnd(9)} ${(await load()).summary}`));
   return [
     "Usage: pve-chatops <command> [options]",
     "",
     "Commands:",
-    ...Object.keys(SUBCOMMANDS).map((c) => `  ${c}`),
+    ...summaries,
     "",
     "Run `pve-chatops <command> --help` for a command's options.",
   ].join("\n");
@@ -31,12 +32,12 @@ function usage(): string {
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
-    io.out(usage());
+    io.out(await usage());
     return cmd ? 0 : 2;
   }
   const load = SUBCOMMANDS[cmd];
   if (!load) {
-    io.err(`pve-chatops: unknown command "${cmd}"\n\n${usage()}`);
+    io.err(`pve-chatops: unknown command "${cmd}"\n\n${await usage()}`);
     return 2;
   }
   try {
