@@ -20,6 +20,9 @@ import pg from "pg";
 const WORKER = fileURLToPath(new URL("../support/runner-worker.ts", import.meta.url));
 const PG_URL = process.env.PVE_CHATOPS_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/pve_chatops_test";
 
+/** Every worker process still alive: killed after the tests even when one fails or times out. */
+const spawned = new Set<ChildProcess>();
+
 function startWorker(sim: PveSimulator, sshPort: number, storeUrl: string, schema?: string, extraEnv: Record<string, string> = {}): Promise<ChildProcess & { killpoint?: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", WORKER], {
     env: {
@@ -36,6 +39,8 @@ function startWorker(sim: PveSimulator, sshPort: number, storeUrl: string, schem
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  spawned.add(child);
+  child.once("exit", () => spawned.delete(child));
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += String(d)));
   const withPoint = child as ChildProcess & { killpoint?: string };
@@ -141,6 +146,7 @@ describe("crash safety of the job runner", () => {
     dir = mkdtempSync(join(tmpdir(), "pve-chatops-crash-"));
   });
   afterAll(async () => {
+    for (const c of spawned) c.kill("SIGKILL");
     await sim?.close();
     rmSync(dir, { recursive: true, force: true });
   });
