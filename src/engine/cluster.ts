@@ -8,7 +8,6 @@ import type { PveClient } from "../adapters/pve/types.js";
 import { parseTags } from "../adapters/pve/encode.js";
 import type { GuestRef, GuestType } from "./types.js";
 
-const num = z.coerce.number();
 const optNum = z.coerce.number().optional();
 const bool01 = z.union([z.number(), z.string(), z.boolean()]).transform((v) => v === true || v === 1 || v === "1");
 

@@ -154,7 +154,6 @@ export class Engine {
           },
         },
         run.requestedBy ?? "unknown",
-        { shutdownTimeoutSec: profile.shutdownTimeoutSec },
       );
     } finally {
       await this.releaseProvision(plan, state);

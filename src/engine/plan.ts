@@ -192,10 +192,10 @@ async function resolveImage(ctx: PlanContext, req: ProvisionRequest, forcedVm: b
   return fromSpec(alias, "profile default");
 }
 
-function usageOfClaims(state: PlanningState, cluster: string, pool: string, exclude: ReadonlySet<number>): Usage {
+function usageOfClaims(state: PlanningState, cluster: string, pool: string): Usage {
   const u: Usage = { cores: 0, memoryMb: 0, diskGb: 0 };
-  for (const [vmid, c] of state.claims.get(cluster) ?? []) {
-    if (c.pool !== pool || exclude.has(vmid)) continue;
+  for (const c of state.claims.get(cluster)?.values() ?? []) {
+    if (c.pool !== pool) continue;
     u.cores += c.cores;
     u.memoryMb += c.memoryMb;
     u.diskGb += c.diskGb;
@@ -245,7 +245,7 @@ async function poolMemberUsage(ctx: PlanContext): Promise<Usage> {
 
 /** Member usage plus every in-flight claim on the pool as it stands right now (synchronous). */
 function withClaims(members: Usage, state: PlanningState, profile: Profile): Usage {
-  const c = usageOfClaims(state, profile.cluster, profile.pool, new Set());
+  const c = usageOfClaims(state, profile.cluster, profile.pool);
   return { cores: members.cores + c.cores, memoryMb: members.memoryMb + c.memoryMb, diskGb: members.diskGb + c.diskGb };
 }
 
@@ -529,4 +529,3 @@ export async function releasePlan(state: PlanningState, plan: ProvisionPlan): Pr
   await state.allocator.release(plan.cluster, plan.vmid, plan.ownerMarker.replace("pve-chatops:", ""));
 }
 
-export { GiB };

@@ -6,7 +6,7 @@
 import type { PveParams } from "../adapters/pve/types.js";
 import { encodeSshKeysForQemu, formatTags } from "../adapters/pve/encode.js";
 import { ChatOpsError, PveError, userFacingMessage } from "../errors.js";
-import { GiB, bootDisk, diskSizeBytes, guestPath, readGuestConfig, readGuestStatus } from "./cluster.js";
+import { GiB, bootDisk, guestPath, readGuestConfig, readGuestStatus } from "./cluster.js";
 import { destroyGuest, haSid, isHaManaged, maybeUpid, upidSchema, waitUnlocked, type GuestAddr } from "./guest-ops.js";
 import { macOfNet, waitForAgent, waitForContainerIp, waitForSsh, waitForVmIp } from "./readiness.js";
 import { runTask, throwIfCancelled, type RunContext } from "./runtime.js";
@@ -406,7 +406,6 @@ export async function executeProvision(
   state: ProvisionState,
   hooks: ProvisionHooks,
   requestedBy: string,
-  opts: { shutdownTimeoutSec: number },
 ): Promise<ProvisionResult> {
   for (const step of plan.steps) {
     if (state.completed.includes(step)) continue;
@@ -430,7 +429,7 @@ export async function executeProvision(
         ...(out.alreadyDone ? { alreadyDone: true } : {}),
       });
     } catch (err) {
-      const { rolledBack, leftBehind } = await rollbackProvision(ctx, plan, state, opts);
+      const { rolledBack, leftBehind } = await rollbackProvision(ctx, plan, state);
       await hooks.onState?.(state);
       const pve = err instanceof PveError ? err : undefined;
       ctx.emit({
@@ -465,7 +464,6 @@ export async function rollbackProvision(
   ctx: RunContext,
   plan: ProvisionPlan,
   state: ProvisionState,
-  opts: { shutdownTimeoutSec: number },
 ): Promise<{ rolledBack: string[]; leftBehind: string[] }> {
   const rolledBack: string[] = [];
   const leftBehind: string[] = [];
@@ -498,8 +496,6 @@ export async function rollbackProvision(
       `${plan.type === "qemu" ? "VM" : "container"} ${created.vmid} (${plan.name}) on ${created.node}: could not remove it (${why}). Remove it by hand: ${plan.type === "qemu" ? "qm" : "pct"} destroy ${created.vmid} --purge`,
     );
   }
-  void opts;
   return { rolledBack, leftBehind };
 }
 
-export { diskSizeBytes };

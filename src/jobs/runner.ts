@@ -17,7 +17,6 @@ import type {
   Job,
   JobEvent,
   JobOutcome,
-  JsonObject,
   JsonValue,
   StepRecord,
   Store,
@@ -426,9 +425,4 @@ function updateStepRecords(steps: StepRecord[], e: ProgressEvent): void {
       rec.finishedAt = now;
     }
   }
-}
-
-/** Shape helper for callers building provision submissions. */
-export function provisionJobRequest(profile: string, request: object): JsonObject {
-  return { profile, request: toJson(request) } as JsonObject;
 }

@@ -777,14 +777,20 @@ export const createSnapshot =
     });
   };
 
+/** The guest and its snapshot named in the path; unlocked, or the request fails as Proxmox's does. */
+function loadSnapshot(rc: Parameters<Handler>[0], type: GuestType) {
+  const g = load(rc, type);
+  const snapname = reqStr(rc.params, "snapname");
+  const snap = g.snapshots.find((s) => s.name === snapname);
+  if (!snap) throw fail(`snapshot '${snapname}' does not exist`);
+  checkLock(g);
+  return { g, snapname, snap };
+}
+
 export const deleteSnapshot =
   (type: GuestType): Handler =>
   (rc) => {
-    const g = load(rc, type);
-    const snapname = reqStr(rc.params, "snapname");
-    const snap = g.snapshots.find((s) => s.name === snapname);
-    if (!snap) throw fail(`snapshot '${snapname}' does not exist`);
-    checkLock(g);
+    const { g, snapname, snap } = loadSnapshot(rc, type);
     return startTask(rc, g, `${taskPrefix(type)}delsnapshot`, async (ctx) => {
       g.lock = "snapshot-delete";
       try {
@@ -805,11 +811,7 @@ export const deleteSnapshot =
 export const rollback =
   (type: GuestType): Handler =>
   (rc) => {
-    const g = load(rc, type);
-    const snapname = reqStr(rc.params, "snapname");
-    const snap = g.snapshots.find((s) => s.name === snapname);
-    if (!snap) throw fail(`snapshot '${snapname}' does not exist`);
-    checkLock(g);
+    const { g, snapname, snap } = loadSnapshot(rc, type);
     const start = bool(rc.params, "start") === true;
     return startTask(rc, g, `${taskPrefix(type)}rollback`, async (ctx) => {
       g.lock = "rollback";
