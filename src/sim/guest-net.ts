@@ -5,9 +5,10 @@
  */
 import type { Socket } from "node:net";
 import ssh2 from "ssh2";
+import { generateEd25519KeyPair } from "../adapters/ssh/keys.js";
 import type { Logger } from "../log.js";
 
-const { Server, utils } = ssh2;
+const { Server } = ssh2;
 
 export class GuestSshListeners {
   private hostKey: string | undefined;
@@ -27,7 +28,7 @@ export class GuestSshListeners {
   private keyPair: { private: string; public: string } | undefined;
   private key(): { private: string; public: string } {
     if (!this.keyPair) {
-      const kp = utils.generateKeyPairSync("ed25519");
+      const kp = generateEd25519KeyPair();
       this.keyPair = { private: kp.private, public: kp.public };
       this.hostKey = kp.private;
     }

@@ -4,11 +4,11 @@
  * stand-in, a provision on the simulator, a cluster with a wrong token (401), a forged Slack request and a broken
  * config file — with ALL log output captured at debug level, then searched for every secret.
  */
+import { generateEd25519KeyPair } from "../../src/adapters/ssh/keys.js";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { utils as sshUtils } from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli.js";
 import type { CliIo } from "../../src/cli/io.js";
@@ -53,7 +53,7 @@ describe("secrets never reach the logs", () => {
     const sshPort = await freePort();
     sim = await startSimulator({ speed: 100, authFailureDelayMs: 10, guestSshPort: sshPort, seed: 3, logger });
     secrets["proxmoxTokenSecret"] = sim.tokenSecret;
-    const key = sshUtils.generateKeyPairSync("ed25519");
+    const key = generateEd25519KeyPair();
     secrets["sshPrivateKey"] = key.private.trim();
     writeFileSync(join(dir, "id_ed25519"), key.private, { mode: 0o600 });
     writeFileSync(join(dir, "known_hosts"), `127.0.0.1 ${sim.guestHostKey}\n`);

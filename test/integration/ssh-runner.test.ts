@@ -1,7 +1,7 @@
+import { generateEd25519KeyPair } from "../../src/adapters/ssh/keys.js";
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { Writable } from "node:stream";
-import { utils } from "ssh2";
 import { pino } from "pino";
 import { createSshRunner, type SshRunner } from "../../src/adapters/ssh/runner.js";
 import { SshError } from "../../src/adapters/ssh/errors.js";
@@ -13,8 +13,8 @@ import { parseConfigDocument } from "../../src/config/load.js";
 import { sshRunnerForCluster } from "../../src/adapters/ssh/from-config.js";
 import { startTestSshServer, type TestSshServer, type ExecReply } from "./ssh-test-server.js";
 
-const clientKey = utils.generateKeyPairSync("ed25519");
-const otherKey = utils.generateKeyPairSync("ed25519");
+const clientKey = generateEd25519KeyPair();
+const otherKey = generateEd25519KeyPair();
 
 /** Split a command line the way the remote shell would (a local sh, printing each word NUL-terminated). */
 function localShellWords(command: string): string[] {

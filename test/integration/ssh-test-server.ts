@@ -2,6 +2,7 @@
  * A tiny SSH server for tests (ssh2's Server on 127.0.0.1, port 0): one accepted client key, exec only.
  * Each exec is answered by `onExec`, which sees the exact command string the client sent and its stdin.
  */
+import { generateEd25519KeyPair } from "../../src/adapters/ssh/keys.js";
 import { timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { Server, utils, type Connection } from "ssh2";
@@ -26,7 +27,7 @@ export async function startTestSshServer(opts: {
   clientPublicKey: string;
   onExec: (command: string, stdin: Buffer) => ExecReply;
 }): Promise<TestSshServer> {
-  const hostKey = utils.generateKeyPairSync("ed25519");
+  const hostKey = generateEd25519KeyPair();
   const allowed = utils.parseKey(opts.clientPublicKey);
   if (allowed instanceof Error) throw allowed;
   const commands: string[] = [];

@@ -1,9 +1,9 @@
+import { generateEd25519KeyPair } from "../../src/adapters/ssh/keys.js";
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { fileURLToPath } from "node:url";
 import { cp, mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import { loadConfig, embeddedDefaultConfig } from "../../src/config/load.js";
 import { LAB_PROFILE_YAML } from "../../src/config/defaults.js";
 import { ConfigError } from "../../src/errors.js";
@@ -17,7 +17,7 @@ beforeAll(async () => {
   // The examples as shipped, plus the secret files they name (relative to the config file).
   await cp(EXAMPLES, dir, { recursive: true });
   await mkdir(join(dir, "secrets"));
-  const key = utils.generateKeyPairSync("ed25519");
+  const key = generateEd25519KeyPair();
   await writeFile(join(dir, "secrets", "pve_ed25519"), `${key.private}\n`);
   await writeFile(join(dir, "secrets", "known_hosts"), `pve1.lab.example ${key.public}\n`);
   await writeFile(join(dir, "secrets", "pve_prod_token"), "prod-token-value\n");

@@ -1,13 +1,13 @@
+import { generateEd25519KeyPair } from "../../src/adapters/ssh/keys.js";
 import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import { parseKnownHosts, verifyHostKey, hostKeyAlgorithmsFor, keyFingerprint } from "../../src/adapters/ssh/known-hosts.js";
 
 function newKey(): { line: string; blob: Buffer } {
-  const pub = utils.generateKeyPairSync("ed25519").public; // "ssh-ed25519 AAAA..."
+  const pub = generateEd25519KeyPair().public; // "ssh-ed25519 AAAA..."
   return { line: pub, blob: Buffer.from(pub.split(" ")[1]!, "base64") };
 }
 
